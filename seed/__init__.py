@@ -1,0 +1,1 @@
+"""Demo data set (clearly marked as demo) and its loader: ``gxm seed demo``."""

@@ -1,0 +1,3 @@
+from gxmachinery import create_app
+
+app = create_app()
