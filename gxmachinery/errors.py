@@ -65,12 +65,9 @@ def error_response(code: int, message: str, errors: dict[str, Any] | None = None
     if wants_json():
         payload: dict[str, Any] = {"code": code, "status": status, "message": message}
         payload["errors"] = errors or {}
-        response = jsonify(payload)
-    else:
-        response = render_template(
-            "errors/error.html", code=code, status=status, message=message, errors=errors or {}
-        )
-    return response, code, headers or {}
+        return jsonify(payload), code, headers or {}
+    page = render_template("errors/error.html", code=code, status=status, message=message, errors=errors or {})
+    return page, code, headers or {}
 
 
 def _handle_http(error: HTTPException):  # type: ignore[no-untyped-def]
@@ -87,8 +84,9 @@ def _handle_http(error: HTTPException):  # type: ignore[no-untyped-def]
     if error.code == 422 and not data.get("message"):
         message = "The request has invalid fields: " + ", ".join(sorted(map(str, errors)))
     headers = dict(data.get("headers") or {})
-    if error.code == 405 and error.valid_methods:
-        headers["Allow"] = ", ".join(error.valid_methods)
+    valid_methods = getattr(error, "valid_methods", None)
+    if error.code == 405 and valid_methods:
+        headers["Allow"] = ", ".join(valid_methods)
     return error_response(error.code or 500, str(message), errors, headers)
 
 

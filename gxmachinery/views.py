@@ -53,7 +53,7 @@ def login():
             record_event("user.login", user, actor=user, subject_organisation_id=user.organisation_id)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
-    return render_template("login.html", form=form), 200 if request.method == "GET" else 422 if form.errors else 200
+    return render_template("login.html", form=form), 422 if form.errors else 200
 
 
 @bp.route("/logout", methods=["POST"])

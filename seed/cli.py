@@ -15,8 +15,8 @@ def seed_cli() -> None:
 @with_appcontext
 def seed_demo() -> None:
     """Load the demo data set once (idempotent: running it again adds nothing)."""
-    from seed.demo import load_demo
     from seed.accounts import DEMO_PASSWORD, USERS
+    from seed.demo import load_demo
 
     counts = load_demo()
     db.session.commit()

@@ -7,7 +7,6 @@ Under pytest-xdist each worker gets its own database.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 

@@ -77,7 +77,7 @@ def audit_query(
     object_type: str | None = None,
     object_id: str | None = None,
     organisation_id: int | None = None,
-) -> Select[tuple[AuditEvent]]:
+) -> Select[Any]:
     stmt = select(AuditEvent).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
     if action:
         stmt = stmt.where(AuditEvent.action.like(f"{action}%"))
