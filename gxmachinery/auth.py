@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 
 from flask import abort as flask_abort
 from flask import g, request
-from flask_smorest import abort
 from flask_login import current_user
+from flask_smorest import abort
 from sqlalchemy import Select, select
 from sqlalchemy.orm import InstrumentedAttribute
 

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-from marshmallow import fields
+from marshmallow import Schema, fields
 
 from gxmachinery.accounts.schemas import PageArgsSchema
-from marshmallow import Schema
 
 
 class AuditEventSchema(Schema):
