@@ -255,9 +255,7 @@ def select_factor(
     best = [f for f in candidates if f.year == best_year]
     if len(best) > 1:
         ids = ", ".join(str(f.id) for f in best)
-        raise ValueError(
-            f"ambiguous emission factors for {carrier}/{jurisdiction}/{best_year}: {ids}"
-        )
+        raise ValueError(f"ambiguous emission factors for {carrier}/{jurisdiction}/{best_year}: {ids}")
     return best[0]
 
 
@@ -488,9 +486,7 @@ def _add_ratios(frame: pd.DataFrame) -> pd.DataFrame:
     reference = frame["reference_co2_kg"]
     frame["certified_share"] = (frame["certified_hours"] / hours.where(hours != 0)).fillna(0.0)
     frame["reduction_co2_kg"] = reference - frame["actual_co2_kg"]
-    frame["reduction_ratio"] = (frame["reduction_co2_kg"] / reference.where(reference != 0)).fillna(
-        0.0
-    )
+    frame["reduction_ratio"] = (frame["reduction_co2_kg"] / reference.where(reference != 0)).fillna(0.0)
     return frame
 
 
@@ -545,9 +541,7 @@ def add_fulfilment(history: pd.DataFrame, commitments: pd.DataFrame) -> pd.DataF
         validate="many_to_one",
     )
     share = merged["certified_share"]
-    ratio = (share / merged["committed_share"].where(merged["committed_share"] != 0)).clip(
-        upper=1.0
-    )
+    ratio = (share / merged["committed_share"].where(merged["committed_share"] != 0)).clip(upper=1.0)
     # committed 0 -> 1.0; no commitment row -> NaN (the mask keeps NaN where committed is NaN).
     merged["fulfilment"] = ratio.mask(merged["committed_share"] == 0, 1.0)
     return merged.drop(columns=["committed_share"])
@@ -580,13 +574,9 @@ def rolling_window_summary(
     summary.insert(2, "window_end", window_end.date())
     columns = ["contractor_id", "window_start", "window_end", *HISTORY_COLUMNS[3:]]
     if commitments is not None:
-        per_project = in_window.groupby(["contractor_id", "project_id"], as_index=False)[
-            _SUM_COLUMNS
-        ].sum()
+        per_project = in_window.groupby(["contractor_id", "project_id"], as_index=False)[_SUM_COLUMNS].sum()
         per_project = add_fulfilment(_add_ratios(per_project), commitments)
-        average = (
-            per_project.groupby("contractor_id")["fulfilment"].mean().rename("average_fulfilment")
-        )
+        average = per_project.groupby("contractor_id")["fulfilment"].mean().rename("average_fulfilment")
         summary = summary.merge(average, left_on="contractor_id", right_index=True, how="left")
         columns.append("average_fulfilment")
     return summary.loc[:, columns].reset_index(drop=True)

@@ -50,7 +50,8 @@ MAX_ELECTRIC_POWER_FACTOR = Limit(
     "metered at the charger or site connection, so up to 15 % charging and battery losses are "
     "allowed on top of rated_kW × runtime_h",
 )
-FLOAT_TOLERANCE = 1e-9  # sums of decimal hours in binary floating point (8.1 + 15.9 ≠ 24.0)
+# Decimal figures in binary floating point (8.1 + 15.9, 100 × 1.15) miss the exact bound by ~1e-14.
+FLOAT_TOLERANCE = 1e-9
 
 #: Accepted spellings of the canonical units (compared case-insensitively after stripping).
 FUEL_UNIT_ALIASES = frozenset({"l", "litre", "liter", "litres", "liters"})
@@ -174,21 +175,21 @@ def check_energy_rates(row: UsageLogRow, context: UsageLogContext) -> list[Probl
         return problems
     if rated is None or rated <= 0:
         return problems
-    if fuel is not None and fuel / runtime > rated * MAX_FUEL_L_PER_KWH.value:
-        limit = rated * MAX_FUEL_L_PER_KWH.value
+    max_fuel_l_per_h = rated * MAX_FUEL_L_PER_KWH.value
+    if fuel is not None and fuel / runtime > max_fuel_l_per_h + FLOAT_TOLERANCE:
         problems.append(
             (
                 "fuel_litres",
-                f"{fuel / runtime:.1f} L/h exceeds the maximum burn of {limit:.1f} L/h "
+                f"{fuel / runtime:.1f} L/h exceeds the maximum burn of {max_fuel_l_per_h:.1f} L/h "
                 f"for {rated:g} kW",
             )
         )
-    if energy is not None and energy / runtime > rated * MAX_ELECTRIC_POWER_FACTOR.value:
-        limit = rated * MAX_ELECTRIC_POWER_FACTOR.value
+    max_power_kw = rated * MAX_ELECTRIC_POWER_FACTOR.value
+    if energy is not None and energy / runtime > max_power_kw + FLOAT_TOLERANCE:
         problems.append(
             (
                 "kwh",
-                f"{energy / runtime:.1f} kW average exceeds {limit:.1f} kW "
+                f"{energy / runtime:.1f} kW average exceeds {max_power_kw:.1f} kW "
                 f"(rated {rated:g} kW plus losses)",
             )
         )
@@ -220,8 +221,7 @@ def check_dates(row: UsageLogRow, context: UsageLogContext) -> list[Problem]:
         problems.append(
             (
                 "log_date",
-                f"date {row.log_date.isoformat()} is after the project end "
-                f"{context.project_end.isoformat()}",
+                f"date {row.log_date.isoformat()} is after the project end {context.project_end.isoformat()}",
             )
         )
     return problems

@@ -66,7 +66,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 CHUNK_BYTES = 64 * 1024
 MAX_JSON_BYTES = 64 * 1024 * 1024  # AEMP pages hold ~100 machines; 64 MiB is far beyond that
@@ -95,9 +95,7 @@ ENERGY_UNIT_TO_KWH: Mapping[str, Decimal] = {
 
 _FORBIDDEN_MARKUP = ("<!doctype", "<!entity")
 _FORBIDDEN_BYTES = tuple(
-    token.encode(encoding)
-    for token in _FORBIDDEN_MARKUP
-    for encoding in ("utf-8", "utf-16-le", "utf-16-be")
+    token.encode(encoding) for token in _FORBIDDEN_MARKUP for encoding in ("utf-8", "utf-16-le", "utf-16-be")
 )
 _OVERLAP = max(len(token) for token in _FORBIDDEN_BYTES) - 1
 
@@ -296,9 +294,7 @@ def _child_text(element: ET.Element, name: str) -> str | None:
     return None if child is None else _clean(child.text)
 
 
-def _xml_reading(
-    element: ET.Element | None, value_name: str, unit_name: str | None
-) -> _Reading | None:
+def _xml_reading(element: ET.Element | None, value_name: str, unit_name: str | None) -> _Reading | None:
     if element is None:
         return None
     at = element.get("datetime") or _child_text(element, "datetime")
@@ -365,16 +361,17 @@ def parse_fleet_xml(source: Source) -> dict[str, list[EquipmentSnapshot]]:
 
 
 def _parse_xml_chunks(chunks: Iterable[bytes | str]) -> dict[str, list[EquipmentSnapshot]]:
-    parser = ET.XMLPullParser(events=("start", "end"))
+    parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start", "end"))
     stack: list[ET.Element] = []
     fleet_time: str | None = None
     snapshots: list[EquipmentSnapshot] = []
     position = 0
-    seen_root = False
 
     def handle_events() -> None:
-        nonlocal fleet_time, position, seen_root
-        for event, element in parser.read_events():
+        nonlocal fleet_time, position
+        for item in parser.read_events():
+            # Only "start"/"end" events were requested: each is (event, Element).
+            event, element = cast(tuple[str, Any], item)
             if not isinstance(element, ET.Element):
                 continue
             name = _local(element.tag)
@@ -384,7 +381,6 @@ def _parse_xml_chunks(chunks: Iterable[bytes | str]) -> dict[str, list[Equipment
                         raise SnapshotFormatError(
                             f"root element is {name!r}, expected 'Fleet' (ISO 15143-3 snapshot)"
                         )
-                    seen_root = True
                     fleet_time = element.get("snapshotTime")
                 stack.append(element)
                 continue
@@ -402,7 +398,11 @@ def _parse_xml_chunks(chunks: Iterable[bytes | str]) -> dict[str, list[Equipment
         for chunk in chunks:
             # Scan the chunk with the end of the previous one so a marker split across two
             # chunks is still seen.
-            window = tail + chunk if isinstance(tail, type(chunk)) else chunk
+            window: bytes | str = chunk
+            if isinstance(tail, bytes) and isinstance(chunk, bytes):
+                window = tail + chunk
+            elif isinstance(tail, str) and isinstance(chunk, str):
+                window = tail + chunk
             _refuse_dtd(window)
             tail = window[-_OVERLAP:]
             parser.feed(chunk)
@@ -411,8 +411,6 @@ def _parse_xml_chunks(chunks: Iterable[bytes | str]) -> dict[str, list[Equipment
         handle_events()
     except ET.ParseError as error:
         raise SnapshotFormatError(f"malformed XML: {error}", line=error.position[0]) from None
-    if not seen_root:
-        raise SnapshotFormatError("empty document: no Fleet element")
     return group_by_equipment(snapshots)
 
 

@@ -74,9 +74,7 @@ class CarbonScoreParams:
             "neutral_history_score",
         ):
             _set(self, name, to_decimal(getattr(self, name), name))
-        _set(
-            self, "min_history_score", optional_decimal(self.min_history_score, "min_history_score")
-        )
+        _set(self, "min_history_score", optional_decimal(self.min_history_score, "min_history_score"))
         self.validate()
 
     @with_decimal_context
@@ -108,8 +106,7 @@ class CarbonScoreParams:
             )
         if self.no_history_policy not in NO_HISTORY_POLICIES:
             raise ScoringRuleError(
-                f"no_history_policy must be one of {NO_HISTORY_POLICIES}, "
-                f"got {self.no_history_policy!r}",
+                f"no_history_policy must be one of {NO_HISTORY_POLICIES}, got {self.no_history_policy!r}",
                 "no_history_policy",
             )
         for name in ("neutral_history_score", "min_history_score"):
@@ -209,9 +206,7 @@ class CarbonScoreBreakdown:
 
 
 @with_decimal_context
-def component_score(
-    certified_share: Number, reduction_ratio: Number, params: CarbonScoreParams
-) -> Decimal:
+def component_score(certified_share: Number, reduction_ratio: Number, params: CarbonScoreParams) -> Decimal:
     """``100 × (w_share × certified_share + w_red × clamp(reduction_ratio / target, 0, 1))``,
     the common part of S_commit and S_history (DESIGN.md "Carbon score of a bid")."""
     share = to_decimal(certified_share, "certified_share")
@@ -233,16 +228,12 @@ def carbon_score(
     §5.3.2). ``history`` None means no verified history in the window: the tender's
     ``no_history_policy`` applies, and a set ``min_history_score`` is not met."""
     p = params or CarbonScoreParams()
-    s_commit = component_score(
-        commitment.planned_certified_share, commitment.planned_reduction_ratio, p
-    )
+    s_commit = component_score(commitment.planned_certified_share, commitment.planned_reduction_ratio, p)
     fulfilment: Decimal | None = None
     s_history: Decimal | None
     if history is not None:
         fulfilment = history.average_fulfilment
-        s_history = component_score(history.certified_share, history.reduction_ratio, p) * (
-            fulfilment
-        )
+        s_history = component_score(history.certified_share, history.reduction_ratio, p) * (fulfilment)
         s_total = p.alpha * s_commit + (_ONE - p.alpha) * s_history
     elif p.no_history_policy == "commitment_only":
         s_history = None
@@ -262,9 +253,7 @@ def carbon_score(
             )
         elif s_history is not None and s_history < p.min_history_score:
             eligible = False
-            reason = (
-                f"history score {s_history} is below the tender's minimum {p.min_history_score}"
-            )
+            reason = f"history score {s_history} is below the tender's minimum {p.min_history_score}"
     return CarbonScoreBreakdown(
         s_commit=s_commit,
         s_history=s_history,
@@ -345,9 +334,7 @@ def summarise_history(
     committed = [r for r in rows if r.fulfilment is not None]
     committed_hours = sum((r.hours for r in committed), _ZERO)
     if committed_hours > 0:
-        fulfilment = (
-            sum((r.hours * (r.fulfilment or _ZERO) for r in committed), _ZERO) / committed_hours
-        )
+        fulfilment = sum((r.hours * (r.fulfilment or _ZERO) for r in committed), _ZERO) / committed_hours
     elif committed:
         # Commitments on rows without hours: plain mean.
         fulfilment = sum((r.fulfilment or _ZERO for r in committed), _ZERO) / len(committed)

@@ -74,15 +74,11 @@ class ScoringRuleError(ValueError):
     ``errors`` lists every problem found, so an API can answer 422 with all fields at once.
     """
 
-    def __init__(
-        self, message: str, field: str, errors: Sequence[FieldError] | None = None
-    ) -> None:
+    def __init__(self, message: str, field: str, errors: Sequence[FieldError] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
-        self.errors: tuple[FieldError, ...] = (
-            tuple(errors) if errors else (FieldError(field, message),)
-        )
+        self.errors: tuple[FieldError, ...] = tuple(errors) if errors else (FieldError(field, message),)
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}"
@@ -351,9 +347,7 @@ class EvaluationInputs:
 
     def sha256(self) -> str:
         """Digest of the canonical JSON snapshot; stored with the result to tie it to its inputs."""
-        canonical = json.dumps(
-            self.to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":")
-        )
+        canonical = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -389,9 +383,7 @@ def validate_weights(
     _raise_if(_check_weights(decimals, field, must_sum_to_one=must_sum_to_one))
 
 
-def _check_criteria(
-    criteria: Sequence[Criterion], total_points: Decimal | None
-) -> list[FieldError]:
+def _check_criteria(criteria: Sequence[Criterion], total_points: Decimal | None) -> list[FieldError]:
     errors: list[FieldError] = []
     if not criteria:
         return errors
@@ -402,15 +394,11 @@ def _check_criteria(
         seen.add(c.code)
         if c.max_points <= 0:
             errors.append(
-                FieldError(
-                    f"criteria[{c.code}].max_points", f"max points must be > 0, got {c.max_points}"
-                )
+                FieldError(f"criteria[{c.code}].max_points", f"max points must be > 0, got {c.max_points}")
             )
         if c.weight is not None and not _ZERO <= c.weight <= _ONE:
             errors.append(
-                FieldError(
-                    f"criteria[{c.code}].weight", f"weight must be within [0, 1], got {c.weight}"
-                )
+                FieldError(f"criteria[{c.code}].weight", f"weight must be within [0, 1], got {c.weight}")
             )
     carbon = [c.code for c in criteria if c.is_carbon]
     if len(carbon) > 1:
@@ -481,8 +469,7 @@ def _check_member_scores(
                     errors.append(
                         FieldError(
                             where,
-                            f"member {member} has no score for bidder {bidder} "
-                            f"on criterion {c.code}",
+                            f"member {member} has no score for bidder {bidder} on criterion {c.code}",
                         )
                     )
                     continue
@@ -533,9 +520,7 @@ def _check_inputs(method: str, inputs: EvaluationInputs) -> list[FieldError]:
                 )
             )
         if b.structure_points < 0:
-            errors.append(
-                FieldError(f"{prefix}.structure_points", f"must be >= 0, got {b.structure_points}")
-            )
+            errors.append(FieldError(f"{prefix}.structure_points", f"must be >= 0, got {b.structure_points}"))
         if b.carbon_score is not None and not _ZERO <= b.carbon_score <= _HUNDRED:
             errors.append(
                 FieldError(
@@ -555,22 +540,16 @@ def _check_inputs(method: str, inputs: EvaluationInputs) -> list[FieldError]:
     if method == "tw_rank" and not inputs.member_scores:
         errors.append(FieldError("member_scores", "序位法 needs committee members' scores"))
     full = (
-        p.total_points
-        if p.total_points is not None
-        else sum((c.max_points for c in inputs.criteria), _ZERO)
+        p.total_points if p.total_points is not None else sum((c.max_points for c in inputs.criteria), _ZERO)
     )
     if method.startswith("tw_") and not _ZERO <= p.pass_mark <= full:
         errors.append(
-            FieldError(
-                "params.pass_mark", f"pass mark must be within [0, {full}], got {p.pass_mark}"
-            )
+            FieldError("params.pass_mark", f"pass mark must be within [0, {full}], got {p.pass_mark}")
         )
     if p.ceiling_price is not None and p.ceiling_price <= 0:
         errors.append(FieldError("params.ceiling_price", "ceiling price must be > 0"))
     if method in _NEEDS_CEILING and p.ceiling_price is None:
-        errors.append(
-            FieldError("params.ceiling_price", f"{method} needs the ceiling price (予定価格)")
-        )
+        errors.append(FieldError("params.ceiling_price", f"{method} needs the ceiling price (予定価格)"))
     if p.divergence_threshold_points < 0:
         errors.append(FieldError("params.divergence_threshold_points", "must be >= 0"))
     if method == "jp_division":
@@ -786,9 +765,7 @@ class EvaluationResult:
 
 
 @with_decimal_context
-def mean_ranks(
-    values: Mapping[str, Number], *, higher_is_better: bool = True
-) -> dict[str, Decimal]:
+def mean_ranks(values: Mapping[str, Number], *, higher_is_better: bool = True) -> dict[str, Decimal]:
     """Rank keys by value, 1 = best; tied keys share the mean of the ranks they occupy
     (two tied for 2nd both get 2.5). 序位法 per member (最有利標評選辦法 §15)."""
     decimals = {k: to_decimal(v, f"values[{k}]") for k, v in values.items()}
@@ -816,8 +793,10 @@ def flag_divergent_scores(
     :data:`scoring.defaults.DIVERGENCE_THRESHOLD_POINTS`, 20).
 
     ``member_totals``: ``{bidder_id: {member_id: total}}``. Leaving the member out of the mean
-    keeps one outlier from hiding itself by pulling the mean. Rule: 採購評選委員會審議規則 §6 ¶2
-    (明顯差異 → the convener puts it to the committee or orders a 複評); the rule gives no number.
+    keeps one outlier from hiding itself by pulling the mean. Committees have 5–17 members
+    (採購評選委員會組織準則 §4); with only 3, one far outlier also moves the others' means and
+    they may be flagged as well. Rule: 採購評選委員會審議規則 §6 ¶2 (明顯差異 → the convener
+    puts it to the committee or orders a 複評); the rule gives no number.
     """
     threshold = to_decimal(
         d.DIVERGENCE_THRESHOLD_POINTS.value if threshold_points is None else threshold_points,
@@ -827,10 +806,7 @@ def flag_divergent_scores(
         raise ScoringRuleError("threshold must be >= 0", "threshold_points")
     flags: list[DivergenceFlag] = []
     for bidder in sorted(member_totals):
-        totals = {
-            m: to_decimal(v, f"member_totals[{bidder}][{m}]")
-            for m, v in member_totals[bidder].items()
-        }
+        totals = {m: to_decimal(v, f"member_totals[{bidder}][{m}]") for m, v in member_totals[bidder].items()}
         if len(totals) < 2:
             continue
         grand = sum(totals.values(), _ZERO)
@@ -838,9 +814,7 @@ def flag_divergent_scores(
             others_mean = (grand - totals[member]) / (len(totals) - 1)
             diff = totals[member] - others_mean
             if abs(diff) > threshold:
-                flags.append(
-                    DivergenceFlag(bidder, member, totals[member], others_mean, diff, threshold)
-                )
+                flags.append(DivergenceFlag(bidder, member, totals[member], others_mean, diff, threshold))
     return flags
 
 
@@ -877,16 +851,10 @@ def _build_sheet(inputs: EvaluationInputs) -> _Sheet:
                 # Identical for every member, so the sum is n × points (one "member" if none).
                 sums[c.code] = (cp or _ZERO) * max(len(members), 1)
             else:
-                sums[c.code] = sum(
-                    (inputs.member_scores[m][b.bidder_id][c.code] for m in members), _ZERO
-                )
+                sums[c.code] = sum((inputs.member_scores[m][b.bidder_id][c.code] for m in members), _ZERO)
         per_member = {
             m: sum(
-                (
-                    inputs.member_scores[m][b.bidder_id][c.code]
-                    for c in inputs.criteria
-                    if not c.is_carbon
-                ),
+                (inputs.member_scores[m][b.bidder_id][c.code] for c in inputs.criteria if not c.is_carbon),
                 _ZERO,
             )
             + (cp or _ZERO)
@@ -894,9 +862,7 @@ def _build_sheet(inputs: EvaluationInputs) -> _Sheet:
         }
         member_totals[b.bidder_id] = per_member
         criterion_sums[b.bidder_id] = sums
-        totals[b.bidder_id] = (
-            sum(per_member.values(), _ZERO) / len(members) if members else (cp or _ZERO)
-        )
+        totals[b.bidder_id] = sum(per_member.values(), _ZERO) / len(members) if members else (cp or _ZERO)
     return _Sheet(members, carbon_points, member_totals, criterion_sums, totals)
 
 
@@ -1037,9 +1003,7 @@ def _base_reasons(inputs: EvaluationInputs, b: Bidder) -> list[str]:
 
 def _pass_mark_reason(total: Decimal, pass_mark: Decimal) -> str | None:
     if total < pass_mark:
-        return (
-            f"mean total {total} is below the pass mark {pass_mark} (最有利標評選辦法 §16 及格分數)"
-        )
+        return f"mean total {total} is below the pass mark {pass_mark} (最有利標評選辦法 §16 及格分數)"
     return None
 
 

@@ -141,8 +141,7 @@ def test_reference_co2_worked_example() -> None:
 
 
 def test_decimal_inputs_are_accepted() -> None:
-    actual = actual_co2_kg({"diesel": Decimal("100")}, Decimal("50"), {"diesel": JP_DIESEL},
-                           TW_GRID_2023)
+    actual = actual_co2_kg({"diesel": Decimal("100")}, Decimal("50"), {"diesel": JP_DIESEL}, TW_GRID_2023)
     assert actual == pytest.approx(282.7)
 
 
@@ -229,9 +228,7 @@ def test_actual_co2_is_monotone_in_fuel_and_kwh(
     factors = {"diesel": JP_DIESEL}
     low = actual_co2_kg({"diesel": fuel_a}, kwh_a, factors, TW_GRID_2023)
     more_fuel = actual_co2_kg({"diesel": fuel_a + fuel_extra}, kwh_a, factors, TW_GRID_2023)
-    more_both = actual_co2_kg(
-        {"diesel": fuel_a + fuel_extra}, kwh_a + kwh_extra, factors, TW_GRID_2023
-    )
+    more_both = actual_co2_kg({"diesel": fuel_a + fuel_extra}, kwh_a + kwh_extra, factors, TW_GRID_2023)
     assert low <= more_fuel <= more_both
     assert low >= 0
 
