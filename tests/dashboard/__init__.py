@@ -1,0 +1,1 @@
+"""Scheme dashboard and annual report (issue 6)."""
