@@ -15,7 +15,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from gxmachinery.accounts.models import Role, User
-from gxmachinery.auth import check_roles, get_or_404
+from gxmachinery.auth import check_roles, get_or_404, get_owned
 from gxmachinery.errors import InvalidInput, NotFound
 from gxmachinery.extensions import db
 from gxmachinery.pagination import page_schema, paginate
@@ -113,8 +113,6 @@ class UnitItem(MethodView):
     def get(self, unit_id):
         """One of your machine units (another contractor's is a 404)."""
         actor = check_roles(Role.contractor)
-        from gxmachinery.auth import get_owned
-
         return get_owned(MachineUnit, unit_id, org_attr="contractor_id", actor=actor)
 
 
@@ -387,8 +385,6 @@ class ImportItem(MethodView):
     def get(self, batch_id):
         """One import batch: status, progress, counts, first rejected rows."""
         actor = check_roles(Role.contractor)
-        from gxmachinery.auth import get_owned
-
         return get_owned(ImportBatch, batch_id, org_attr="contractor_id", actor=actor)
 
 

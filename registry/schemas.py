@@ -213,8 +213,9 @@ class HistoryQueryArgsSchema(Schema):
     project_id = fields.Integer(load_default=None)
 
 
-class HistorySummarySchema(Schema):
-    has_history = fields.Boolean()
+class Co2FiguresSchema(Schema):
+    """The hours and CO2 figures shared by the rolling summary and the per project × year rows."""
+
     hours = fields.Float()
     certified_hours = fields.Float()
     certified_share = fields.Float()
@@ -222,24 +223,21 @@ class HistorySummarySchema(Schema):
     reference_co2_kg = fields.Float()
     reduction_co2_kg = fields.Float()
     reduction_ratio = fields.Float()
+
+
+class HistorySummarySchema(Co2FiguresSchema):
+    has_history = fields.Boolean()
     average_fulfilment = fields.Float()
     logs_count = fields.Integer()
     window_start = fields.Date()
     window_end = fields.Date()
 
 
-class HistoryRowSchema(Schema):
+class HistoryRowSchema(Co2FiguresSchema):
     contractor_id = fields.Integer()
     project_id = fields.Integer()
     contract_number = fields.String()
     year = fields.Integer()
-    hours = fields.Float()
-    certified_hours = fields.Float()
-    certified_share = fields.Float()
-    actual_co2_kg = fields.Float()
-    reference_co2_kg = fields.Float()
-    reduction_co2_kg = fields.Float()
-    reduction_ratio = fields.Float()
 
 
 class CommitmentOutcomeSchema(Schema):
